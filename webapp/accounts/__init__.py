@@ -1,0 +1,1 @@
+"""User accounts: the table, password hashing and the create-user command."""

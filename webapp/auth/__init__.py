@@ -1,0 +1,1 @@
+"""Register, log in and log out: the same views whatever the store."""

@@ -1,0 +1,97 @@
+"""Error pages: HTML for browsers, JSON for API clients, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Flask,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from stores.base import StoreUnavailable
+
+#: Forms whose expired CSRF token earns a fresh form rather than an error.
+FORM_ENDPOINTS = ("auth.login", "auth.register")
+
+
+def wants_json() -> bool:
+    """Say whether the client is a script rather than a browser."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, title: str, message: str) -> tuple[Any, int]:
+    """Answer with a page or a JSON body, as the client prefers."""
+    if wants_json():
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
+    """Install the handlers for every error a visitor can meet."""
+    store = app.extensions["store"]
+    outages = (StoreUnavailable, *store.outage_errors)
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        if wants_json():
+            return jsonify(error="not logged in"), 401
+        next_path = request.full_path.rstrip("?")
+        return redirect(url_for("auth.login", next=next_path))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> Any:
+        if wants_json() or request.endpoint not in FORM_ENDPOINTS:
+            return error_response(
+                400,
+                "Form expired",
+                "This form had expired or did not come from this site;"
+                " reload the page and try again.",
+            )
+        flash("The form had expired, so nothing was sent. Please try again.", "error")
+        return redirect(request.full_path.rstrip("?"))
+
+    def store_unavailable(error: Exception) -> Any:
+        app.logger.warning("The session store is unavailable: %s", error)
+        return error_response(
+            503,
+            "Service unavailable",
+            "The server that keeps logins cannot be reached right now."
+            " Nothing was lost; try again in a moment.",
+        )
+
+    for outage in outages:
+        app.register_error_handler(outage, store_unavailable)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(error: InternalServerError) -> Any:
+        if isinstance(error.original_exception, outages):
+            return store_unavailable(error.original_exception)
+        return error_response(
+            500, "Something went wrong", "The server could not answer this request."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        if isinstance(error, InternalServerError):
+            return internal_error(error)
+        if error.code == 429:
+            return error_response(
+                429,
+                "Too many attempts",
+                "Too many login attempts from here or for this account;"
+                " wait a minute and try again.",
+            )
+        return error_response(error.code or 500, error.name, error.description or "")
+

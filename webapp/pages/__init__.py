@@ -1,0 +1,1 @@
+"""Home, profile, the session inspector, the JSON identity and the health check."""
