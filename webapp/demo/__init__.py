@@ -1,0 +1,1 @@
+"""The instance-replacement demo: real instances, replaced, measured."""
