@@ -72,6 +72,8 @@ class SessionStore(Store):
             session.clear()
             return
 
-        refresh_after = min(SEEN_REFRESH_SECONDS, self.settings.session_idle_timeout // 4)
+        refresh_after = min(
+            SEEN_REFRESH_SECONDS, self.settings.session_idle_timeout // 4
+        )
         if now - seen_at >= max(refresh_after, 1):
             session["seen_at"] = now

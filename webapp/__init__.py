@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -37,11 +37,13 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     app.extensions["store"] = store
     app.extensions["instance"] = describe_instance(settings.instance_name)
 
-    from webapp.accounts.cli import bp as accounts_bp
+    from webapp.accounts.cli import bp as cli_bp
+    from webapp.accounts.views import bp as account_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.pages.views import bp as pages_bp
 
-    app.register_blueprint(accounts_bp)
+    app.register_blueprint(cli_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
     register_error_handlers(app, login_manager)
@@ -91,6 +93,10 @@ def configure(app: Flask, settings: Settings) -> None:
 
 def register_page_context(app: Flask) -> None:
     """Give every template the store, its residence and the instance."""
+
+    @app.template_filter("timestamp")
+    def timestamp(seconds: int) -> str:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     @app.context_processor
     def page_context() -> dict[str, object]:

@@ -35,7 +35,9 @@ def error_response(status: int, title: str, message: str) -> tuple[Any, int]:
     """Answer with a page or a JSON body, as the client prefers."""
     if wants_json():
         return jsonify(error=message), status
-    return render_template("error.html", status=status, title=title, message=message), status
+    return render_template(
+        "error.html", status=status, title=title, message=message
+    ), status
 
 
 def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
@@ -94,4 +96,3 @@ def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
                 " wait a minute and try again.",
             )
         return error_response(error.code or 500, error.name, error.description or "")
-

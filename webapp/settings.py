@@ -145,17 +145,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         jwt_secret_key=jwt_key,
         jwt_secret_key_fallbacks=jwt_fallbacks,
         jwt_blocklist=blocklist,
-        jwt_access_lifetime=min(
-            _positive_int(env, "JWT_ACCESS_LIFETIME", 300), idle
-        ),
+        jwt_access_lifetime=min(_positive_int(env, "JWT_ACCESS_LIFETIME", 300), idle),
         jwt_leeway=_positive_int(env, "JWT_LEEWAY", 5, minimum=0),
         redis_url=redis_url,
         database_url=env.get("DATABASE_URL", "").strip() or None,
         session_idle_timeout=idle,
         session_max_age=max_age,
         trusted_proxies=_positive_int(env, "TRUSTED_PROXIES", 0, minimum=0),
-        login_rate_limit=env.get("LOGIN_RATE_LIMIT", "").strip()
-        or "10 per minute",
+        login_rate_limit=env.get("LOGIN_RATE_LIMIT", "").strip() or "10 per minute",
         instance_name=env.get("INSTANCE_NAME", "").strip(),
     )
 
