@@ -36,6 +36,7 @@ from jwt import PyJWTError, get_unverified_header
 
 from stores.base import InspectedCookie, Place, Residence, Store, StoreUnavailable
 from stores.logins import ActiveLogin, MemoryLoginIndex, RedisLoginIndex
+from stores.session import inspect_signed_session
 from webapp.accounts.models import User, find_user
 
 if TYPE_CHECKING:
@@ -346,6 +347,8 @@ class JWTStore(Store):
             config["JWT_ACCESS_COOKIE_NAME"]: "access token",
             config["JWT_REFRESH_COOKIE_NAME"]: "refresh token",
         }
+        if name == config["SESSION_COOKIE_NAME"]:
+            return inspect_signed_session(name, value, "form CSRF token only")
         if name not in roles:
             return None
 
@@ -364,11 +367,16 @@ class JWTStore(Store):
 
     def cannot_hold(self) -> dict[str, str]:
         """Name the checks this configuration cannot hold."""
-        if self.blocklist.place is Place.SHARED:
-            return {}
-        return {
-            "L1": f"the revocation list lives in {self.blocklist.detail}: another"
-            " instance, or this one after a replacement, accepts a logged-out token.",
-            "L4": "the list of logins lives in process memory too: it shows only"
-            " the logins this process made, and ending one holds only here.",
-        }
+        limits = {}
+        if self.blocklist.place is not Place.SHARED:
+            limits["L1"] = (
+                f"the revocation list lives in {self.blocklist.detail}: another"
+                " instance, or this one after a replacement, accepts a logged-out"
+                " token."
+            )
+        if isinstance(self.logins, MemoryLoginIndex):
+            limits["L4"] = (
+                "the list of logins lives in process memory too: it shows only"
+                " the logins this process made, and ending one holds only here."
+            )
+        return limits
