@@ -72,7 +72,7 @@ def measure(
             assert response.status_code == 200, f"{row}: logged out while measuring"
         elapsed = time.perf_counter() - started
 
-        cookie_header = response.request.headers.get("Cookie", "")
+        cookie_header = str(response.request.headers.get("Cookie", ""))
         where = f"{server_bytes} B in Redis" if new_keys else "nothing in Redis"
         return Cost(
             row=row,
@@ -86,7 +86,7 @@ def measure(
 
 def run(requests: int) -> list[Cost]:
     """Measure every row against one shared Redis and one accounts database."""
-    costs = []
+    costs: list[Cost] = []
     with ExitStack() as stack:
         redis = stack.enter_context(RedisServer("cost-shared-redis", host="127.0.0.2"))
         database = Path(stack.enter_context(tempfile.TemporaryDirectory()))
