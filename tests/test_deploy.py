@@ -560,7 +560,7 @@ def test_default_properties_are_valid_settings_behind_a_load_balancer() -> None:
     settings = load_settings({**properties, "SECRET_KEY": SECRET_KEY})
 
     assert settings.app_env == "production"
-    assert settings.trusted_proxies == 1
+    assert settings.trusted_proxies == 2
     assert settings.session_store == "memory"
 
 
@@ -721,7 +721,7 @@ def test_behind_the_load_balancer_redirects_are_https_and_cookies_secure(
     tmp_path: Path,
 ) -> None:
     env = deploy_env(tmp_path)
-    assert env["TRUSTED_PROXIES"] == "1"
+    assert env["TRUSTED_PROXIES"] == "2"
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 
     with serving(procfile_command(), env) as site:

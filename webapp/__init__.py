@@ -54,8 +54,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
     app.wsgi_app = CookiePolicy(app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies:
+        # Every proxy appends to X-Forwarded-For, but only the one that ends
+        # TLS sets X-Forwarded-Proto, so the scheme is trusted from one hop.
         hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1)  # type: ignore[method-assign]
 
     announce(app, settings)
     return app

@@ -166,7 +166,8 @@ def _check_key_length(name: str, value: str, development: bool) -> None:
 
 
 def _split_list(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
+    # Elastic Beanstalk refuses commas in property values, so spaces separate too.
+    return tuple(raw.replace(",", " ").split())
 
 
 def _positive_int(
