@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 
 ## Replace real instances and measure which stores kept their users logged in.
 demo: $(VENV)/.dev-installed
-	$(BIN)/flask --app wsgi demo $(ARGS)
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi demo $(ARGS)
 
 ## Run every test, the browser tests included.
 test: $(VENV)/.dev-installed browser
