@@ -308,6 +308,23 @@ def test_results_page_shows_the_latest_matrix(
     assert "Every cell agrees with what its store declares." in page
 
 
+@pytest.mark.parametrize(
+    ("store", "row"),
+    [({"SESSION_STORE": "memory"}, "memory"), ({"SESSION_STORE": "cookie"}, "cookie")],
+)
+def test_inspector_links_each_declared_answer_to_its_measured_cell(
+    full_run: DemoRun, tmp_path: Path, store: dict[str, str], row: str
+) -> None:
+    env = {**demo_environment(tmp_path), **store, "DEMO_RESULTS": str(full_run.latest)}
+    client = create_app(env).test_client()
+
+    page = client.get("/session").get_data(as_text=True)
+
+    for scenario in ("restart", "replacement", "logout_revokes", "secret_not_shared"):
+        assert f'href="/results#{row}--{scenario}"' in page
+    assert "not measured" not in page
+
+
 def test_pages_without_a_measurement_say_so(tmp_path: Path) -> None:
     missing = {**demo_environment(tmp_path), "DEMO_RESULTS": str(tmp_path / "none")}
     client = create_app(missing).test_client()
@@ -315,6 +332,7 @@ def test_pages_without_a_measurement_say_so(tmp_path: Path) -> None:
     assert "Nothing has been measured here yet" in client.get("/results").get_data(
         as_text=True
     )
+    assert ">not measured</a>" in client.get("/session").get_data(as_text=True)
 
 
 def test_unreadable_results_are_treated_as_none(tmp_path: Path) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, render_template
 
 from webapp.demo.cli import demo_command
 from webapp.demo.matrix import (
     SCENARIOS_BY_KEY,
+    Cell,
     Matrix,
     latest_path,
     load_matrix,
@@ -28,3 +31,27 @@ def results() -> str:
     return render_template(
         "demo/results.html", matrix=latest_matrix(), scenarios=SCENARIOS_BY_KEY
     )
+
+
+@bp.app_context_processor
+def measured_cells_context() -> dict[str, Callable[[], dict[str, Cell]]]:
+    """Let templates ask for the measured cells of the active store."""
+    return {"measured_cells": measured_cells}
+
+
+def measured_cells() -> dict[str, Cell]:
+    """Return the latest measured cells of the row that matches the active store.
+
+    A row matches when it measured the same store keeping its state, and its
+    revocation list, in the same places.
+    """
+    matrix = latest_matrix()
+    if matrix is None:
+        return {}
+
+    residence = current_app.extensions["store"].residence()
+    revocation = residence.revocation.value if residence.revocation else None
+    row = matrix.row_for(
+        current_app.extensions["store"].name, residence.state.value, revocation
+    )
+    return row.cells if row else {}
