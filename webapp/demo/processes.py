@@ -198,6 +198,8 @@ class Instance(ManagedProcess):
         self.redis: RedisServer | None = None
         self.disk: str | None = None
         self.port = 0
+        #: The environment gunicorn was started with, kept for a restart.
+        self.launch_env: dict[str, str] = {}
 
     @property
     def url(self) -> str:
