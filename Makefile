@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 
 ## Replace real instances and measure which stores kept their users logged in.
 demo: $(VENV)/.dev-installed
-	$(BIN)/flask --app wsgi demo $(ARGS)
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi demo $(ARGS)
 
 ## Measure what each store costs per request, on real instances.
 bench: $(VENV)/.dev-installed

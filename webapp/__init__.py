@@ -40,11 +40,13 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     from webapp.accounts.cli import bp as cli_bp
     from webapp.accounts.views import bp as account_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.demo.views import bp as demo_bp
     from webapp.pages.views import bp as pages_bp
 
     app.register_blueprint(cli_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(demo_bp)
     app.register_blueprint(pages_bp)
     register_error_handlers(app, login_manager)
     register_page_context(app)

@@ -49,6 +49,8 @@ class Settings:
     trusted_proxies: int = 0
     login_rate_limit: str = "10 per minute"
     instance_name: str = ""
+    #: The JSON file the demo writes and /results reads; empty: the instance folder.
+    demo_results: str = ""
 
     @property
     def development(self) -> bool:
@@ -154,6 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_positive_int(env, "TRUSTED_PROXIES", 0, minimum=0),
         login_rate_limit=env.get("LOGIN_RATE_LIMIT", "").strip() or "10 per minute",
         instance_name=env.get("INSTANCE_NAME", "").strip(),
+        demo_results=env.get("DEMO_RESULTS", "").strip(),
     )
 
 

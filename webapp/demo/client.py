@@ -47,6 +47,9 @@ class Visitor:
 
     def __init__(self, timeout: float = 5.0) -> None:
         self.http = requests.Session()
+        # gunicorn stops gracefully only once idle keep-alive connections time
+        # out; in production the load balancer, not the browser, holds those.
+        self.http.headers["Connection"] = "close"
         self.timeout = timeout
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
@@ -89,7 +92,7 @@ class Visitor:
 
     def cookies(self) -> dict[str, str]:
         """Return a copy of the cookies this visitor holds."""
-        return {name: value or "" for name, value in self.http.cookies.items()}
+        return {cookie.name: cookie.value or "" for cookie in self.http.cookies}
 
     def replace_cookies(self, cookies: dict[str, str]) -> None:
         """Forget every cookie and hold ``cookies`` instead."""

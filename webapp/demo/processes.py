@@ -144,10 +144,12 @@ class RedisServer(ManagedProcess):
         from redis import Redis
         from redis.exceptions import RedisError
 
+        # Find the binary first, so that a missing one leaves no directory behind.
+        binary = redis_server_binary()
         self.port = free_port(self.host)
         self.workdir = tempfile.mkdtemp(prefix=f"{self.name}-")
         command = [
-            redis_server_binary(),
+            binary,
             "--port", str(self.port),
             "--bind", self.host,
             "--save", "",
@@ -196,6 +198,8 @@ class Instance(ManagedProcess):
         self.redis: RedisServer | None = None
         self.disk: str | None = None
         self.port = 0
+        #: The environment gunicorn was started with, kept for a restart.
+        self.launch_env: dict[str, str] = {}
 
     @property
     def url(self) -> str:
