@@ -24,7 +24,8 @@ run: $(VENV)/.installed
 
 ## Replace real instances and measure which stores kept their users logged in.
 demo: $(VENV)/.dev-installed
-	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi demo $(ARGS)
+	APP_ENV=$${APP_ENV:-development} SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')} \
+	  $(BIN)/flask --app wsgi demo $(ARGS)
 
 ## Measure what each store costs per request, on real instances.
 bench: $(VENV)/.dev-installed

@@ -25,15 +25,8 @@ from rich.table import Table
 
 from webapp.demo.client import Visitor
 from webapp.demo.processes import Instance, RedisServer
+from webapp.demo.rows import ROWS, StoreRow
 
-#: Store configurations measured, by the name the tables use.
-ROWS: dict[str, dict[str, str]] = {
-    "memory": {"SESSION_STORE": "memory"},
-    "redis (shared)": {"SESSION_STORE": "redis"},
-    "cookie": {"SESSION_STORE": "cookie"},
-    "jwt, memory blocklist": {"SESSION_STORE": "jwt", "JWT_BLOCKLIST": "memory"},
-    "jwt, Redis blocklist": {"SESSION_STORE": "jwt", "JWT_BLOCKLIST": "redis"},
-}
 PASSWORD = "correct horse battery"  # noqa: S105 (a throwaway account on a throwaway instance)
 
 
@@ -50,14 +43,23 @@ class Cost:
 
 
 def measure(
-    row: str, env: dict[str, str], requests: int, shared: Redis, username: str
+    row: StoreRow, env: dict[str, str], requests: int, shared: Redis, username: str
 ) -> Cost:
-    """Start an instance for ``row``, log in, and time ``requests`` requests."""
-    with Instance(f"cost-{len(row)}", env) as instance:
+    """Start an instance for ``row``, log in, and time ``requests`` requests.
+
+    What a login leaves in Redis is read from the shared Redis, or from the
+    instance's own when the row gives it one.
+    """
+    with ExitStack() as stack:
+        instance = stack.enter_context(
+            Instance(f"cost-{row.key}", env, own_redis=row.own_redis)
+        )
+        if instance.redis is not None:
+            shared = stack.enter_context(Redis.from_url(instance.redis.url))
         keys_before = set(shared.keys("*"))
         visitor = Visitor()
         visitor.register(instance.url, username, PASSWORD)
-        assert visitor.me(instance.url).status_code == 200, f"{row}: login failed"
+        assert visitor.me(instance.url).status_code == 200, f"{row.title}: login failed"
         new_keys = set(shared.keys("*")) - keys_before
         server_bytes = sum(shared.memory_usage(key) or 0 for key in new_keys)
 
@@ -69,13 +71,15 @@ def measure(
             before = time.perf_counter()
             response = visitor.me(instance.url)
             timings.append((time.perf_counter() - before) * 1000)
-            assert response.status_code == 200, f"{row}: logged out while measuring"
+            assert response.status_code == 200, (
+                f"{row.title}: logged out while measuring"
+            )
         elapsed = time.perf_counter() - started
 
         cookie_header = str(response.request.headers.get("Cookie", ""))
         where = f"{server_bytes} B in Redis" if new_keys else "nothing in Redis"
         return Cost(
-            row=row,
+            row=row.title,
             median_ms=statistics.median(timings),
             p95_ms=statistics.quantiles(timings, n=20)[-1],
             requests_per_second=requests / elapsed,
@@ -92,20 +96,16 @@ def run(requests: int) -> list[Cost]:
         database = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         shared = Redis.from_url(redis.url)
         stack.callback(shared.close)
-        for row, store in ROWS.items():
+        for row in ROWS:
             env = {
                 "APP_ENV": "production",
                 "SECRET_KEY": "cost-benchmark-secret-key-0123456789abcdef",
                 "DATABASE_URL": f"sqlite:///{database / 'accounts.sqlite3'}",
                 "LOGIN_RATE_LIMIT": "1000 per minute",
-                "REDIS_URL": redis.url,
-                **store,
+                **row.environment,
             }
-            if (
-                store["SESSION_STORE"] != "redis"
-                and store.get("JWT_BLOCKLIST") != "redis"
-            ):
-                del env["REDIS_URL"]
+            if row.external_redis:
+                env["REDIS_URL"] = redis.url
             costs.append(measure(row, env, requests, shared, f"cost{len(costs)}"))
     return costs
 
