@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run demo test lint browser clean
+.PHONY: run demo bench test lint browser clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ run: $(VENV)/.installed
 
 ## Replace real instances and measure which stores kept their users logged in.
 demo: $(VENV)/.dev-installed
-	$(BIN)/flask --app wsgi demo $(ARGS)
+	APP_ENV=$${APP_ENV:-development} SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')} \
+	  $(BIN)/flask --app wsgi demo $(ARGS)
+
+## Measure what each store costs per request, on real instances.
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m webapp.demo.cost $(ARGS)
 
 ## Run every test, the browser tests included.
 test: $(VENV)/.dev-installed browser

@@ -1,4 +1,4 @@
-"""The WSGI entry point: ``app`` for gunicorn and Flask, ``application`` for Elastic Beanstalk."""
+"""The WSGI entry point: ``app`` for gunicorn, ``application`` for Elastic Beanstalk."""
 
 import sys
 

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from flask import Flask, Response
 
+    from stores.logins import ActiveLogin
     from webapp.accounts.models import User
     from webapp.settings import Settings
 
 
-class Place(str, Enum):
+class Place(StrEnum):
     """Where a piece of login state lives, from shortest-lived to longest."""
 
     PROCESS = "process memory"
@@ -143,6 +144,14 @@ class Store(ABC):
     def prediction(self) -> Prediction:
         """Predict what happens to a login in each scenario the demo measures."""
         return Prediction.from_residence(self.residence())
+
+    def active_logins(self, user: User) -> list[ActiveLogin] | None:
+        """List ``user``'s logins, or return None if this store cannot."""
+        return None
+
+    def end_login(self, user: User, login_id: str) -> bool:
+        """End one of ``user``'s logins; say whether there was such a login."""
+        return False
 
     def form_fields(self) -> dict[str, str]:
         """Return hidden form fields this store needs on every POST form."""

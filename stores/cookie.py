@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature
 
 from stores.base import InspectedCookie, Place, Residence
-from stores.session import SessionStore
+from stores.session import SessionStore, inspect_signed_session
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -43,18 +42,7 @@ class CookieStore(SessionStore):
         """Show the payload of the signed session cookie, once verified."""
         if name != current_app.config["SESSION_COOKIE_NAME"]:
             return None
-
-        serializer = self.interface.get_signing_serializer(current_app)
-        try:
-            payload = serializer.loads(value) if serializer else None
-        except BadSignature:
-            payload = "not accepted: the signature does not match or it has expired"
-        return InspectedCookie(
-            name=name,
-            size=len(name) + 1 + len(value),
-            role="signed session payload",
-            decoded=payload,
-        )
+        return inspect_signed_session(name, value, "signed session: the login")
 
     def cannot_hold(self) -> dict[str, str]:
         """Name the checks a signed cookie cannot hold by its nature."""

@@ -35,6 +35,8 @@ from flask_jwt_extended.exceptions import CSRFError, JWTExtendedException
 from jwt import PyJWTError, get_unverified_header
 
 from stores.base import InspectedCookie, Place, Residence, Store, StoreUnavailable
+from stores.logins import ActiveLogin, MemoryLoginIndex, RedisLoginIndex
+from stores.session import inspect_signed_session
 from webapp.accounts.models import User, find_user
 
 if TYPE_CHECKING:
@@ -90,14 +92,18 @@ class RedisBlocklist:
         try:
             self.client.set(self.prefix + login_id, 1, ex=max(seconds, 1))
         except self.errors as error:
-            raise StoreUnavailable("the revocation list (Redis) is unavailable") from error
+            raise StoreUnavailable(
+                "the revocation list (Redis) is unavailable"
+            ) from error
 
     def is_revoked(self, login_id: str) -> bool:
         """Say whether tokens of ``login_id`` are refused; fail closed."""
         try:
             return bool(self.client.exists(self.prefix + login_id))
         except self.errors as error:
-            raise StoreUnavailable("the revocation list (Redis) is unavailable") from error
+            raise StoreUnavailable(
+                "the revocation list (Redis) is unavailable"
+            ) from error
 
 
 def key_id(key: str) -> str:
@@ -142,9 +148,13 @@ class JWTStore(Store):
             self.blocklist: MemoryBlocklist | RedisBlocklist = RedisBlocklist(
                 settings.redis_url
             )
+            self.logins: MemoryLoginIndex | RedisLoginIndex = RedisLoginIndex(
+                self.blocklist.client
+            )
             self.outage_errors = self.blocklist.errors
         else:
             self.blocklist = MemoryBlocklist()
+            self.logins = MemoryLoginIndex()
 
         keys = (settings.jwt_secret_key, *settings.jwt_secret_key_fallbacks)
         self.keys_by_id = {key_id(key): key for key in keys}
@@ -160,9 +170,7 @@ class JWTStore(Store):
 
     def verification_key(self, header: dict[str, Any], payload: dict[str, Any]) -> str:
         """Pick the key named by the token's ``kid``: the current one or a fallback."""
-        return self.keys_by_id.get(
-            str(header.get("kid")), self.settings.jwt_secret_key
-        )
+        return self.keys_by_id.get(str(header.get("kid")), self.settings.jwt_secret_key)
 
     def is_revoked(self, header: dict[str, Any], payload: dict[str, Any]) -> bool:
         """Refuse a token whose login was logged out (or that names no login)."""
@@ -222,13 +230,19 @@ class JWTStore(Store):
     def log_in(self, user: User, *, remember: bool, response: Response) -> None:
         """Issue tokens for a new login, revoking the login they replace."""
         self.revoke_current()
-        login = {
+        login: dict[str, Any] = {
             "sid": uuid.uuid4().hex,
             "csrf": secrets.token_urlsafe(24),
             "login_at": int(time.time()),
             "remember": remember,
         }
         self.issue(str(user.id), login, response)
+        self.logins.add(
+            str(user.id),
+            login["sid"],
+            str(login["login_at"]),
+            self.settings.session_max_age,
+        )
         g.jwt_final = True
 
     def log_out(self, response: Response) -> None:
@@ -242,10 +256,37 @@ class JWTStore(Store):
         claims = self.verified_claims()
         if claims is None:
             return
-        remaining = claims["login_at"] + self.settings.session_max_age - time.time()
-        leeway = self.settings.jwt_leeway
-        self.blocklist.revoke(claims["sid"], int(remaining) + leeway + 1)
+        self.revoke(claims["sub"], claims["sid"], claims["login_at"])
         g.jwt_claims = None
+
+    def revoke(self, user_id: str, login_id: str, login_at: int) -> None:
+        """Refuse every token of one login for as long as any could be valid."""
+        remaining = login_at + self.settings.session_max_age - time.time()
+        self.blocklist.revoke(login_id, int(remaining) + self.settings.jwt_leeway + 1)
+        self.logins.remove(user_id, login_id)
+
+    def active_logins(self, user: User) -> list[ActiveLogin]:
+        """List the user's logins that are neither revoked nor too old."""
+        user_id = str(user.id)
+        claims = self.verified_claims()
+        current = claims["sid"] if claims else None
+        logins = []
+        for login_id, login_at in self.logins.items(user_id).items():
+            started = int(login_at)
+            too_old = time.time() - started > self.settings.session_max_age
+            if too_old or self.blocklist.is_revoked(login_id):
+                self.logins.remove(user_id, login_id)
+                continue
+            logins.append(ActiveLogin(login_id, started, None, login_id == current))
+        return sorted(logins, key=lambda login: login.login_at, reverse=True)
+
+    def end_login(self, user: User, login_id: str) -> bool:
+        """Revoke one of the user's logins, wherever its tokens are."""
+        login_at = self.logins.items(str(user.id)).get(login_id)
+        if login_at is None:
+            return False
+        self.revoke(str(user.id), login_id, int(login_at))
+        return True
 
     def issue(self, identity: str, login: dict[str, Any], response: Response) -> None:
         """Set fresh access and refresh cookies that carry ``login``'s claims."""
@@ -254,12 +295,16 @@ class JWTStore(Store):
         access = create_access_token(
             identity,
             additional_claims=login,
-            expires_delta=timedelta(seconds=min(settings.jwt_access_lifetime, remaining)),
+            expires_delta=timedelta(
+                seconds=min(settings.jwt_access_lifetime, remaining)
+            ),
         )
         refresh = create_refresh_token(
             identity,
             additional_claims=login,
-            expires_delta=timedelta(seconds=min(settings.session_idle_timeout, remaining)),
+            expires_delta=timedelta(
+                seconds=min(settings.session_idle_timeout, remaining)
+            ),
         )
         cookie_age = remaining if login["remember"] else None
         set_access_cookies(response, access, max_age=cookie_age)
@@ -272,7 +317,9 @@ class JWTStore(Store):
 
         claims = g.get("jwt_claims")
         if claims and g.get("jwt_renew"):
-            login = {key: claims[key] for key in ("sid", "csrf", "login_at", "remember")}
+            login = {
+                key: claims[key] for key in ("sid", "csrf", "login_at", "remember")
+            }
             self.issue(claims["sub"], login, response)
         elif g.get("jwt_clear"):
             unset_jwt_cookies(response)
@@ -300,14 +347,16 @@ class JWTStore(Store):
             config["JWT_ACCESS_COOKIE_NAME"]: "access token",
             config["JWT_REFRESH_COOKIE_NAME"]: "refresh token",
         }
+        if name == config["SESSION_COOKIE_NAME"]:
+            return inspect_signed_session(name, value, "form CSRF token only")
         if name not in roles:
             return None
 
+        header: Any = "unreadable"
         try:
-            header: Any = get_unverified_header(value)
+            header = get_unverified_header(value)
             claims: Any = decode_token(value, allow_expired=True)
         except INVALID_TOKEN_ERRORS as error:
-            header = header if "header" in locals() else "unreadable"
             claims = f"not accepted: {error}"
         return InspectedCookie(
             name=name,
@@ -318,9 +367,16 @@ class JWTStore(Store):
 
     def cannot_hold(self) -> dict[str, str]:
         """Name the checks this configuration cannot hold."""
-        if self.blocklist.place is Place.SHARED:
-            return {}
-        return {
-            "L1": f"the revocation list lives in {self.blocklist.detail}: another"
-            " instance, or this one after a replacement, accepts a logged-out token.",
-        }
+        limits = {}
+        if self.blocklist.place is not Place.SHARED:
+            limits["L1"] = (
+                f"the revocation list lives in {self.blocklist.detail}: another"
+                " instance, or this one after a replacement, accepts a logged-out"
+                " token."
+            )
+        if isinstance(self.logins, MemoryLoginIndex):
+            limits["L4"] = (
+                "the list of logins lives in process memory too: it shows only"
+                " the logins this process made, and ending one holds only here."
+            )
+        return limits

@@ -16,6 +16,7 @@ from cachelib import SimpleCache
 from flask_session.cachelib import CacheLibSessionInterface
 
 from stores.base import Place, Residence
+from stores.logins import MemoryLoginIndex
 from stores.server_side import NoResurrectionMixin, ServerSideStore
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class MemoryStore(ServerSideStore):
             threshold=100_000, default_timeout=self.settings.session_max_age
         )
         self.interface = ProcessMemorySessionInterface(cache)
+        self.index = MemoryLoginIndex()
         return self.interface
 
     def residence(self) -> Residence:

@@ -15,6 +15,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from stores.base import Residence, StoreUnavailable, redis_place
+from stores.logins import RedisLoginIndex
 from stores.server_side import NoResurrectionMixin, ServerSideStore
 from webapp.settings import SettingsError
 
@@ -66,7 +67,9 @@ class SharedRedisSessionInterface(NoResurrectionMixin, RedisSessionInterface):
             super().save_session(app, session, response)
         except RedisError as error:
             session.unavailable = True  # type: ignore[attr-defined]
-            raise StoreUnavailable("the session store (Redis) is unavailable") from error
+            raise StoreUnavailable(
+                "the session store (Redis) is unavailable"
+            ) from error
 
     def _update_existing(
         self, lifetime: Any, session: ServerSideSession, store_id: str
@@ -97,6 +100,7 @@ class RedisStore(ServerSideStore):
         self.interface = SharedRedisSessionInterface(
             app, client=self.client, permanent=False
         )
+        self.index = RedisLoginIndex(self.client)
         return self.interface
 
     def residence(self) -> Residence:

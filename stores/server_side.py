@@ -8,15 +8,20 @@ logout deleted it never writes it back to life when it saves.
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Request, current_app, session
 
 from stores.base import InspectedCookie
+from stores.logins import ActiveLogin, MemoryLoginIndex, RedisLoginIndex
 from stores.session import SessionStore
 
 if TYPE_CHECKING:
-    from flask_session.base import ServerSideSession, ServerSideSessionInterface
+    from flask import Response
+    from flask_session.base import ServerSideSession
+
+    from webapp.accounts.models import User
 
 
 class NoResurrectionMixin:
@@ -51,15 +56,75 @@ class NoResurrectionMixin:
     ) -> None:
         raise NotImplementedError
 
+    def read_record(self, sid: str) -> dict[str, Any] | None:
+        """Return the stored record of session ``sid``, or None."""
+        return self._retrieve_session_data(self._get_store_id(sid))  # type: ignore[attr-defined,no-any-return]
+
+    def delete_record(self, sid: str) -> None:
+        """Delete the stored record of session ``sid``."""
+        self._delete_session(self._get_store_id(sid))  # type: ignore[attr-defined]
+
 
 class ServerSideStore(SessionStore):
     """A session store whose records live on a server, keyed by session id."""
 
-    interface: ServerSideSessionInterface
+    interface: Any
+    index: MemoryLoginIndex | RedisLoginIndex
 
     def renew_session_id(self) -> None:
         """Delete the pre-login record and move the session to a new id."""
-        self.interface.regenerate(session)  # type: ignore[arg-type]
+        self.interface.regenerate(session)
+
+    def log_in(self, user: User, *, remember: bool, response: Response) -> None:
+        """Start the session and add it to the user's list of logins."""
+        super().log_in(user, remember=remember, response=response)
+        login_id = secrets.token_hex(8)
+        session["login_id"] = login_id
+        self.index.add(
+            str(user.id),
+            login_id,
+            session.sid,  # type: ignore[attr-defined]
+            self.settings.session_max_age,
+        )
+
+    def log_out(self, response: Response) -> None:
+        """Delete the session and take it off the user's list of logins."""
+        user_id, login_id = session.get("_user_id"), session.get("login_id")
+        super().log_out(response)
+        if user_id and login_id:
+            self.index.remove(user_id, login_id)
+
+    def active_logins(self, user: User) -> list[ActiveLogin]:
+        """List the user's sessions that still exist, newest first."""
+        user_id = str(user.id)
+        logins = []
+        for login_id, sid in self.index.items(user_id).items():
+            record = self.interface.read_record(sid)
+            if (
+                not record
+                or record.get("_user_id") != user_id
+                or record.get("login_id") != login_id
+            ):
+                self.index.remove(user_id, login_id)
+                continue
+            logins.append(
+                ActiveLogin(
+                    login_id=login_id,
+                    login_at=int(record.get("login_at", 0)),
+                    seen_at=record.get("seen_at"),
+                    current=login_id == session.get("login_id"),
+                )
+            )
+        return sorted(logins, key=lambda login: login.login_at, reverse=True)
+
+    def end_login(self, user: User, login_id: str) -> bool:
+        """Delete one of the user's sessions on the server."""
+        sid = self.index.items(str(user.id)).get(login_id)
+        if sid is None:
+            return False
+        self.interface.delete_record(sid)
+        self.index.remove(str(user.id), login_id)
+        return True
 
     def inspect_cookie(self, name: str, value: str) -> InspectedCookie | None:
         """Show the session id and the record the store keeps for it."""

@@ -11,10 +11,12 @@ import time
 from abc import abstractmethod
 from typing import TYPE_CHECKING
 
-from flask import session
+from flask import current_app, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
+from itsdangerous import BadSignature
 
-from stores.base import Store
+from stores.base import InspectedCookie, Store
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -72,6 +74,20 @@ class SessionStore(Store):
             session.clear()
             return
 
-        refresh_after = min(SEEN_REFRESH_SECONDS, self.settings.session_idle_timeout // 4)
+        refresh_after = min(
+            SEEN_REFRESH_SECONDS, self.settings.session_idle_timeout // 4
+        )
         if now - seen_at >= max(refresh_after, 1):
             session["seen_at"] = now
+
+
+def inspect_signed_session(name: str, value: str, role: str) -> InspectedCookie:
+    """Decode Flask's signed session cookie, once its signature is checked."""
+    serializer = SecureCookieSessionInterface().get_signing_serializer(current_app)
+    try:
+        payload = serializer.loads(value) if serializer else None
+    except BadSignature:
+        payload = "not accepted: the signature does not match or it has expired"
+    return InspectedCookie(
+        name=name, size=len(name) + 1 + len(value), role=role, decoded=payload
+    )

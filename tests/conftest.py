@@ -43,7 +43,9 @@ def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
 
 
-def store_env(name: str, redis_url: str, tmp_path: Path, **overrides: str) -> dict[str, str]:
+def store_env(
+    name: str, redis_url: str, tmp_path: Path, **overrides: str
+) -> dict[str, str]:
     """Return the environment that runs store configuration ``name``."""
     env = {
         "APP_ENV": "production",
@@ -97,15 +99,24 @@ class Actions:
     def post_form(self, page: str, action: str, **data: Any) -> Any:
         """Load ``page`` and submit its form for ``action`` with ``data``."""
         html = self.client.get(page).get_data(as_text=True)
-        return self.client.post(action, data={**hidden_fields(html, None if page == action else action), **data})
+        return self.client.post(
+            action,
+            data={**hidden_fields(html, None if page == action else action), **data},
+        )
 
     def register(self, username: str = "alice", password: str = "correct horse") -> Any:
         """Create an account (which also logs it in)."""
-        return self.post_form("/register", "/register", username=username, password=password)
+        return self.post_form(
+            "/register", "/register", username=username, password=password
+        )
 
-    def log_in(self, username: str = "alice", password: str = "correct horse", **extra: Any) -> Any:
+    def log_in(
+        self, username: str = "alice", password: str = "correct horse", **extra: Any
+    ) -> Any:
         """Log in through the login form."""
-        return self.post_form("/login", "/login", username=username, password=password, **extra)
+        return self.post_form(
+            "/login", "/login", username=username, password=password, **extra
+        )
 
     def log_out(self) -> Any:
         """Log out through the form on the home page."""

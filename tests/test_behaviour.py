@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
@@ -12,7 +11,9 @@ from redis import Redis
 from tests.conftest import Actions
 
 
-def test_register_log_in_profile_log_out(client: FlaskClient, actions: Actions, store_name: str) -> None:
+def test_register_log_in_profile_log_out(
+    client: FlaskClient, actions: Actions, store_name: str
+) -> None:
     assert client.get("/profile").status_code == 302
 
     response = actions.register()
@@ -54,7 +55,9 @@ def test_wrong_password_is_refused(client: FlaskClient, actions: Actions) -> Non
     assert client.get("/api/me").status_code == 401
 
 
-def test_login_honours_next_inside_the_site(client: FlaskClient, actions: Actions) -> None:
+def test_login_honours_next_inside_the_site(
+    client: FlaskClient, actions: Actions
+) -> None:
     actions.register()
     actions.log_out()
 
@@ -146,7 +149,9 @@ def test_healthz_sets_no_cookie_and_writes_nothing(
     assert sorted(redis.keys("*")) == keys_before
 
 
-def test_session_inspector_shows_store_and_cookies(client: FlaskClient, actions: Actions, store_name: str) -> None:
+def test_session_inspector_shows_store_and_cookies(
+    client: FlaskClient, actions: Actions, store_name: str
+) -> None:
     actions.register()
 
     page = client.get("/session").get_data(as_text=True)

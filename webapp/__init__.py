@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -37,12 +37,16 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     app.extensions["store"] = store
     app.extensions["instance"] = describe_instance(settings.instance_name)
 
-    from webapp.accounts.cli import bp as accounts_bp
+    from webapp.accounts.cli import bp as cli_bp
+    from webapp.accounts.views import bp as account_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.demo.views import bp as demo_bp
     from webapp.pages.views import bp as pages_bp
 
-    app.register_blueprint(accounts_bp)
+    app.register_blueprint(cli_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(demo_bp)
     app.register_blueprint(pages_bp)
     register_error_handlers(app, login_manager)
     register_page_context(app)
@@ -52,8 +56,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
     app.wsgi_app = CookiePolicy(app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies:
+        # Every proxy appends to X-Forwarded-For, but only the one that ends
+        # TLS sets X-Forwarded-Proto, so the scheme is trusted from one hop.
         hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1)  # type: ignore[method-assign]
 
     announce(app, settings)
     return app
@@ -91,6 +97,10 @@ def configure(app: Flask, settings: Settings) -> None:
 
 def register_page_context(app: Flask) -> None:
     """Give every template the store, its residence and the instance."""
+
+    @app.template_filter("timestamp")
+    def timestamp(seconds: int) -> str:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     @app.context_processor
     def page_context() -> dict[str, object]:

@@ -87,7 +87,9 @@ class CookiePolicy:
                         oversized.append(value)
                 rewritten.append((name, value))
             if oversized:
-                return start_response("500 Internal Server Error", REFUSAL_HEADERS, *args)
+                return start_response(
+                    "500 Internal Server Error", REFUSAL_HEADERS, *args
+                )
             return start_response(status, rewritten, *args)
 
         body = self.app(environ, start)

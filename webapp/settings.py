@@ -49,6 +49,8 @@ class Settings:
     trusted_proxies: int = 0
     login_rate_limit: str = "10 per minute"
     instance_name: str = ""
+    #: The JSON file the demo writes and /results reads; empty: the instance folder.
+    demo_results: str = ""
 
     @property
     def development(self) -> bool:
@@ -156,6 +158,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_positive_int(env, "TRUSTED_PROXIES", 0, minimum=0),
         login_rate_limit=env.get("LOGIN_RATE_LIMIT", "").strip() or "10 per minute",
         instance_name=env.get("INSTANCE_NAME", "").strip(),
+        demo_results=env.get("DEMO_RESULTS", "").strip(),
     )
 
 
@@ -181,7 +184,8 @@ def _check_fallback_lengths(
 
 
 def _split_list(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
+    # Elastic Beanstalk refuses commas in property values, so spaces separate too.
+    return tuple(raw.replace(",", " ").split())
 
 
 def _positive_int(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,10 +64,8 @@ def authenticate(username: str, password: str) -> User | None:
         db.select(User).filter_by(username=username)
     ).scalar_one_or_none()
     if user is None:
-        try:
+        with contextlib.suppress(VerificationError):
             password_hasher.verify(_UNUSED_HASH, password)
-        except VerificationError:
-            pass
         return None
     return user if user.check_password(password) else None
 
@@ -83,8 +82,6 @@ def create_user(username: str, password: str) -> User:
 def username_taken(username: str) -> bool:
     """Say whether an account with this name exists."""
     return (
-        db.session.execute(
-            db.select(User.id).filter_by(username=username)
-        ).first()
+        db.session.execute(db.select(User.id).filter_by(username=username)).first()
         is not None
     )

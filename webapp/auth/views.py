@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from webapp.accounts.models import authenticate, create_user, username_taken
 from webapp.auth.forms import LoginForm, RegisterForm
@@ -32,7 +32,7 @@ def attempted_account() -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
-def register() -> Response | tuple[str, int] | str:
+def register() -> ResponseReturnValue:
     """Create an account and log it in."""
     form = RegisterForm()
     next_path = safe_next(request.args.get("next"))
@@ -53,7 +53,7 @@ def register() -> Response | tuple[str, int] | str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
 @limiter.limit(login_rate_limit, key_func=attempted_account, methods=["POST"])
-def login() -> Response | tuple[str, int] | str:
+def login() -> ResponseReturnValue:
     """Check a username and password and start a new login."""
     form = LoginForm()
     next_path = safe_next(request.args.get("next"))
@@ -74,7 +74,7 @@ def login() -> Response | tuple[str, int] | str:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     """End the login; the CSRF token has already been checked."""
     response = redirect(url_for("auth.logged_out"))
     current_app.extensions["store"].log_out(response)

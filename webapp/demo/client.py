@@ -47,27 +47,40 @@ class Visitor:
 
     def __init__(self, timeout: float = 5.0) -> None:
         self.http = requests.Session()
+        # gunicorn stops gracefully only once idle keep-alive connections time
+        # out; in production the load balancer, not the browser, holds those.
+        self.http.headers["Connection"] = "close"
         self.timeout = timeout
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         """GET ``url`` with this visitor's cookies, without following redirects."""
         return self.http.get(url, timeout=self.timeout, allow_redirects=False, **kwargs)
 
-    def submit(self, url: str, form_url: str, action: str | None, **data: Any) -> requests.Response:
+    def submit(
+        self, url: str, form_url: str, action: str | None, **data: Any
+    ) -> requests.Response:
         """Load ``form_url``, then post ``data`` with its hidden fields to ``url``."""
         page = self.get(form_url)
         fields = {**hidden_fields(page.text, action), **data}
-        return self.http.post(url, data=fields, timeout=self.timeout, allow_redirects=False)
+        return self.http.post(
+            url, data=fields, timeout=self.timeout, allow_redirects=False
+        )
 
     def register(self, base: str, username: str, password: str) -> requests.Response:
         """Create an account through the registration form."""
-        return self.submit(f"{base}/register", f"{base}/register", None,
-                           username=username, password=password)
+        return self.submit(
+            f"{base}/register",
+            f"{base}/register",
+            None,
+            username=username,
+            password=password,
+        )
 
     def log_in(self, base: str, username: str, password: str) -> requests.Response:
         """Log in through the login form."""
-        return self.submit(f"{base}/login", f"{base}/login", None,
-                           username=username, password=password)
+        return self.submit(
+            f"{base}/login", f"{base}/login", None, username=username, password=password
+        )
 
     def log_out(self, base: str) -> requests.Response:
         """Log out through the form every page carries."""
@@ -79,7 +92,7 @@ class Visitor:
 
     def cookies(self) -> dict[str, str]:
         """Return a copy of the cookies this visitor holds."""
-        return self.http.cookies.get_dict()
+        return {cookie.name: cookie.value or "" for cookie in self.http.cookies}
 
     def replace_cookies(self, cookies: dict[str, str]) -> None:
         """Forget every cookie and hold ``cookies`` instead."""

@@ -63,20 +63,18 @@ class ManagedProcess:
 
     def launch(self, command: list[str], env: Mapping[str, str], cwd: Path) -> None:
         """Start ``command`` in its own process group, its output to a log file."""
-        log = tempfile.NamedTemporaryFile(
-            prefix=f"{self.name}-", suffix=".log", delete=False
-        )
-        self.log_path = Path(log.name)
-        self.process = subprocess.Popen(
-            command,
-            env=dict(env),
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
+        handle, name = tempfile.mkstemp(prefix=f"{self.name}-", suffix=".log")
+        self.log_path = Path(name)
+        with os.fdopen(handle, "wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                env=dict(env),
+                cwd=cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def output(self) -> str:
         """Return what the process has printed so far."""
@@ -146,10 +144,12 @@ class RedisServer(ManagedProcess):
         from redis import Redis
         from redis.exceptions import RedisError
 
+        # Find the binary first, so that a missing one leaves no directory behind.
+        binary = redis_server_binary()
         self.port = free_port(self.host)
         self.workdir = tempfile.mkdtemp(prefix=f"{self.name}-")
         command = [
-            redis_server_binary(),
+            binary,
             "--port", str(self.port),
             "--bind", self.host,
             "--save", "",
@@ -198,6 +198,8 @@ class Instance(ManagedProcess):
         self.redis: RedisServer | None = None
         self.disk: str | None = None
         self.port = 0
+        #: The environment gunicorn was started with, kept for a restart.
+        self.launch_env: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -207,7 +209,12 @@ class Instance(ManagedProcess):
     def start(self) -> Instance:
         """Give the instance a fresh disk (and Redis), start gunicorn, wait for it."""
         self.disk = tempfile.mkdtemp(prefix=f"{self.name}-disk-")
-        env = {**os.environ, **self.env, "TMPDIR": self.disk, "INSTANCE_NAME": self.name}
+        env = {
+            **os.environ,
+            **self.env,
+            "TMPDIR": self.disk,
+            "INSTANCE_NAME": self.name,
+        }
         if self.own_redis:
             self.redis = RedisServer(f"{self.name}-redis").start()
             env["REDIS_URL"] = self.redis.url
