@@ -73,6 +73,19 @@ def replay(app: Flask, cookies: dict[str, str], **environ: Any) -> FlaskClient:
     return copy
 
 
+def credentials(store_name: str) -> tuple[str, ...]:
+    """Name the cookies that carry a login in store configuration ``store_name``."""
+    if store_name.startswith("jwt"):
+        return ("access_token_cookie", "refresh_token_cookie")
+    return ("session",)
+
+
+def server_record(app: Flask, sid: str) -> dict[str, Any] | None:
+    """Return what a server-side store keeps under session id ``sid``."""
+    record: dict[str, Any] | None = app.extensions["store"].interface.read_record(sid)
+    return record
+
+
 def logged_in(client: FlaskClient) -> bool:
     """Say whether /api/me knows the client, failing loudly on a server error."""
     status = client.get("/api/me").status_code

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.checks.conftest import jar
+from tests.checks.conftest import credentials, jar
 from tests.conftest import Actions
 
 PROTECTED = ("/profile", "/api/me", "/", "/session")
@@ -25,13 +25,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-
-
-def credentials(store_name: str) -> tuple[str, ...]:
-    """Name the cookies that carry a login in ``store_name``."""
-    if store_name.startswith("jwt"):
-        return ("access_token_cookie", "refresh_token_cookie")
-    return ("session",)
 
 
 def reencoded(value: str) -> list[str]:

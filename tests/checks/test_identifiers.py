@@ -17,10 +17,12 @@ from tests.checks.conftest import (
     HTTPS_ORIGIN,
     SetCookie,
     assert_declared,
+    credentials,
     https_client,
     jar,
     logged_in,
     replay,
+    server_record,
     set_cookies,
 )
 from tests.conftest import Actions, store_env
@@ -37,17 +39,6 @@ TOKENS = ("access_token_cookie", "refresh_token_cookie")
 def unverified_claims(token: str) -> dict[str, object]:
     """Read a token's claims without checking it, as an attacker would."""
     return dict(jwt.decode(token, options={"verify_signature": False}))
-
-
-def credentials(store_name: str) -> tuple[str, ...]:
-    """Name the cookies that carry a login in store configuration ``store_name``."""
-    return TOKENS if store_name.startswith("jwt") else ("session",)
-
-
-def server_record(app: Flask, sid: str) -> object:
-    """Return what a server-side store keeps under session id ``sid``."""
-    interface = app.extensions["store"].interface
-    return interface._retrieve_session_data(interface._get_store_id(sid))
 
 
 def test_S1_session_ids_are_random_and_at_least_128_bits(

@@ -251,7 +251,7 @@ def test_J5_keys_shorter_than_256_bits_are_refused() -> None:
         "SESSION_STORE": "jwt",
         "SECRET_KEY": SECRET_KEY,
     }
-    short = "correct horse battery stap"
+    short = "correct horse battery"
     assert len(short.encode()) < 32
 
     for variable in (
