@@ -52,9 +52,8 @@ def set_cookies(response: TestResponse) -> list[SetCookie]:
         attributes = {}
         for part in parts:
             key, _, attribute = part.strip().partition("=")
-            attributes[key.lower()] = (
-                attribute.lower() if key.lower() in ("samesite",) else attribute
-            )
+            key = key.lower()
+            attributes[key] = attribute.lower() if key == "samesite" else attribute
         found.append(SetCookie(name, value.strip('"'), attributes))
     return found
 
@@ -64,10 +63,9 @@ def jar(client: FlaskClient) -> dict[str, str]:
     return {cookie.key: cookie.value for cookie in client._cookies.values()}  # type: ignore[union-attr]
 
 
-def replay(app: Flask, cookies: dict[str, str], **environ: Any) -> FlaskClient:
+def replay(app: Flask, cookies: dict[str, str]) -> FlaskClient:
     """Return a new browser that holds a copy of ``cookies``."""
     copy = app.test_client()
-    copy.environ_base.update(environ)
     for name, value in cookies.items():
         copy.set_cookie(name, value)
     return copy
