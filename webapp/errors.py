@@ -19,8 +19,15 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from stores.base import StoreUnavailable
 
-#: Forms whose expired CSRF token earns a fresh form rather than an error.
-FORM_ENDPOINTS = ("auth.login", "auth.register")
+#: Forms whose expired CSRF token earns a fresh form rather than an error,
+#: and the page that holds a fresh copy (None: the form's own page).
+FRESH_FORMS: dict[str, str | None] = {
+    "auth.login": None,
+    "auth.register": None,
+    "auth.logout": "pages.home",
+}
+#: Flask-WTF's reasons that mean a genuine form has grown too old.
+EXPIRED_REASONS = ("The CSRF token has expired.", "The CSRF session token is missing.")
 
 
 def wants_json() -> bool:
@@ -40,6 +47,19 @@ def error_response(status: int, title: str, message: str) -> tuple[Any, int]:
     ), status
 
 
+def fresh_form_url(error: CSRFError) -> str | None:
+    """Return where a browser gets a fresh copy of the refused form, if anywhere."""
+    endpoint = request.endpoint or ""
+    if wants_json() or endpoint not in FRESH_FORMS:
+        return None
+    page = FRESH_FORMS[endpoint]
+    if page is None:
+        return request.full_path.rstrip("?")
+    # The logout form sits on every page, so it is the one most often left
+    # open; only a token that was once genuine earns it a second chance.
+    return url_for(page) if error.description in EXPIRED_REASONS else None
+
+
 def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
     """Install the handlers for every error a visitor can meet."""
     store = app.extensions["store"]
@@ -54,7 +74,8 @@ def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> Any:
-        if wants_json() or request.endpoint not in FORM_ENDPOINTS:
+        fresh_form = fresh_form_url(error)
+        if fresh_form is None:
             return error_response(
                 400,
                 "Form expired",
@@ -62,7 +83,7 @@ def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
                 " reload the page and try again.",
             )
         flash("The form had expired, so nothing was sent. Please try again.", "error")
-        return redirect(request.full_path.rstrip("?"))
+        return redirect(fresh_form)
 
     def store_unavailable(error: Exception) -> Any:
         app.logger.warning("The session store is unavailable: %s", error)

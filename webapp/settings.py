@@ -95,12 +95,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         generated = True
     _check_key_length("SECRET_KEY", secret_key, development)
     fallbacks = _split_list(env.get("SECRET_KEY_FALLBACKS", ""))
+    _check_fallback_lengths("SECRET_KEY_FALLBACKS", fallbacks, development)
 
     jwt_key = env.get("JWT_SECRET_KEY", "") or secret_key
     _check_key_length("JWT_SECRET_KEY", jwt_key, development)
-    jwt_fallbacks = _split_list(env.get("JWT_SECRET_KEY_FALLBACKS", "")) or (
-        fallbacks if not env.get("JWT_SECRET_KEY") else ()
-    )
+    jwt_fallbacks = _split_list(env.get("JWT_SECRET_KEY_FALLBACKS", ""))
+    _check_fallback_lengths("JWT_SECRET_KEY_FALLBACKS", jwt_fallbacks, development)
+    if not jwt_fallbacks and not env.get("JWT_SECRET_KEY"):
+        jwt_fallbacks = fallbacks
 
     redis_url = env.get("REDIS_URL", "").strip() or None
     if redis_url is not None and urlsplit(redis_url).scheme not in (
@@ -166,6 +168,19 @@ def _check_key_length(name: str, value: str, development: bool) -> None:
             f"{name} is shorter than {MIN_KEY_BYTES} bytes (256 bits);"
             " set it to a longer random value, not a password."
         )
+
+
+def _check_fallback_lengths(
+    name: str, keys: tuple[str, ...], development: bool
+) -> None:
+    # A short old key still verifies what it signed, so it weakens the site
+    # as much as a short current key would.
+    if development or all(len(key.encode()) >= MIN_KEY_BYTES for key in keys):
+        return
+    raise SettingsError(
+        f"{name} holds a key shorter than {MIN_KEY_BYTES} bytes (256 bits);"
+        " remove it, or rotate to longer random values, not passwords."
+    )
 
 
 def _split_list(raw: str) -> tuple[str, ...]:
