@@ -159,4 +159,14 @@ class Store(ABC):
 
     def cannot_hold(self) -> dict[str, str]:
         """Return the CHECKS.md lines this store cannot hold, with the reason."""
+        limits = self.limits()
+        if self.settings.redis_url is None:
+            limits["F4"] = (
+                "REDIS_URL is not set, so login attempts are counted in each"
+                " process: a second instance or worker starts its own count."
+            )
+        return limits
+
+    def limits(self) -> dict[str, str]:
+        """Return the checks this store cannot hold by its nature, with why."""
         return {}

@@ -44,7 +44,7 @@ class CookieStore(SessionStore):
             return None
         return inspect_signed_session(name, value, "signed session: the login")
 
-    def cannot_hold(self) -> dict[str, str]:
+    def limits(self) -> dict[str, str]:
         """Name the checks a signed cookie cannot hold by its nature."""
         return {
             "L1": "a signed cookie keeps no state on the server, so a copy"

@@ -32,6 +32,7 @@ from flask_jwt_extended import (
     verify_jwt_in_request,
 )
 from flask_jwt_extended.exceptions import CSRFError, JWTExtendedException
+from flask_wtf.csrf import CSRFError as FormCSRFError
 from jwt import PyJWTError, get_unverified_header
 
 from stores.base import InspectedCookie, Place, Residence, Store, StoreUnavailable
@@ -149,7 +150,7 @@ class JWTStore(Store):
                 settings.redis_url
             )
             self.logins: MemoryLoginIndex | RedisLoginIndex = RedisLoginIndex(
-                self.blocklist.client
+                self.blocklist.client, "jwt-logins:"
             )
             self.outage_errors = self.blocklist.errors
         else:
@@ -194,6 +195,9 @@ class JWTStore(Store):
                 verify_jwt_in_request(refresh=refresh, locations=["cookies"])
                 claims = get_jwt()
             except CSRFError:
+                # A token without its double-submit value may come from a
+                # forged form: this request is served as nobody's.
+                g.jwt_csrf_failed = True
                 return None
             except INVALID_TOKEN_ERRORS:
                 g.jwt_clear = True
@@ -214,6 +218,8 @@ class JWTStore(Store):
         """Check the claims this store relies on, and the absolute lifetime."""
         login_at = claims.get("login_at")
         if not isinstance(login_at, int) or not isinstance(claims.get("csrf"), str):
+            return False
+        if not isinstance(claims.get("exp"), int | float):
             return False
         return time.time() - login_at <= self.settings.session_max_age
 
@@ -248,6 +254,10 @@ class JWTStore(Store):
     def log_out(self, response: Response) -> None:
         """Revoke this login on the server and clear its cookies."""
         self.revoke_current()
+        if g.get("jwt_csrf_failed"):
+            # Clearing the cookies here would claim a logout that revoked
+            # nothing; refuse the form instead.
+            raise FormCSRFError("The form did not carry this login's CSRF token.")
         unset_jwt_cookies(response)
         g.jwt_final = True
 
@@ -292,19 +302,20 @@ class JWTStore(Store):
         """Set fresh access and refresh cookies that carry ``login``'s claims."""
         settings = self.settings
         remaining = login["login_at"] + settings.session_max_age - int(time.time())
+        # A token is still accepted for JWT_LEEWAY seconds after it expires, so
+        # it expires that much earlier than the idle timeout would have it.
+        idle = max(settings.session_idle_timeout - settings.jwt_leeway, 1)
         access = create_access_token(
             identity,
             additional_claims=login,
             expires_delta=timedelta(
-                seconds=min(settings.jwt_access_lifetime, remaining)
+                seconds=min(settings.jwt_access_lifetime, idle, remaining)
             ),
         )
         refresh = create_refresh_token(
             identity,
             additional_claims=login,
-            expires_delta=timedelta(
-                seconds=min(settings.session_idle_timeout, remaining)
-            ),
+            expires_delta=timedelta(seconds=min(idle, remaining)),
         )
         cookie_age = remaining if login["remember"] else None
         set_access_cookies(response, access, max_age=cookie_age)
@@ -365,7 +376,7 @@ class JWTStore(Store):
             decoded={"header": header, "claims": claims},
         )
 
-    def cannot_hold(self) -> dict[str, str]:
+    def limits(self) -> dict[str, str]:
         """Name the checks this configuration cannot hold."""
         limits = {}
         if self.blocklist.place is not Place.SHARED:

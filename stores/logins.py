@@ -53,12 +53,11 @@ class MemoryLoginIndex:
 class RedisLoginIndex:
     """Logins per user in a Redis hash, shared by every instance."""
 
-    prefix = "user-logins:"
-
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, prefix: str) -> None:
         from redis.exceptions import RedisError
 
         self.client = client
+        self.prefix = prefix
         self.errors = (RedisError,)
 
     def add(self, user_id: str, login_id: str, target: str, seconds: int) -> None:

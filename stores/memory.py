@@ -59,6 +59,13 @@ class MemoryStore(ServerSideStore):
         self.index = MemoryLoginIndex()
         return self.interface
 
+    def limits(self) -> dict[str, str]:
+        """Name the checks that logins in one process's memory cannot hold."""
+        return {
+            "R3": "a second instance, or a second gunicorn worker, has memory of"
+            " its own and does not know logins made elsewhere.",
+        }
+
     def residence(self) -> Residence:
         """Say that logins live in this process's memory."""
         return Residence(

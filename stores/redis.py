@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, current_app, session
+from flask import Flask, Request, current_app, request, session
 from flask_session.redis import RedisSessionInterface
 from redis import Redis
 from redis.exceptions import RedisError
@@ -93,14 +93,15 @@ class RedisStore(ServerSideStore):
         assert self.settings.redis_url is not None
         self.client = connect_redis(self.settings.redis_url)
         super().init_app(app)
-        app.before_request(refuse_during_outage)
+        # Before the CSRF check and the rate limiter, which read the session.
+        app.before_request_funcs.setdefault(None, []).insert(0, refuse_during_outage)
 
     def session_interface(self, app: Flask) -> SharedRedisSessionInterface:
         """Keep sessions in Redis under the ``session:`` prefix."""
         self.interface = SharedRedisSessionInterface(
             app, client=self.client, permanent=False
         )
-        self.index = RedisLoginIndex(self.client)
+        self.index = RedisLoginIndex(self.client, "session-logins:")
         return self.interface
 
     def residence(self) -> Residence:
@@ -111,7 +112,11 @@ class RedisStore(ServerSideStore):
 
 
 def refuse_during_outage() -> None:
-    """Answer 503 while the session could not be read from Redis."""
-    if getattr(session, "unavailable", False):
+    """Answer 503 while the session could not be read from Redis.
+
+    The health check still answers: a Redis outage is not a reason for the
+    platform to replace a healthy instance.
+    """
+    if getattr(session, "unavailable", False) and request.path != "/healthz":
         current_app.logger.warning("Redis is unavailable; answering 503")
         raise StoreUnavailable("the session store (Redis) is unavailable")

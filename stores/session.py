@@ -17,6 +17,7 @@ from flask_login import login_user, logout_user
 from itsdangerous import BadSignature
 
 from stores.base import InspectedCookie, Store
+from webapp.accounts.models import find_user
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -35,6 +36,7 @@ class SessionStore(Store):
     def init_app(self, app: Flask) -> None:
         """Install the session interface and the server-side lifetime checks."""
         app.session_interface = self.session_interface(app)
+        app.login_manager.user_loader(find_user)  # type: ignore[attr-defined]
         app.before_request(self.enforce_lifetime)
 
     @abstractmethod

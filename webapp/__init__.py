@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
-from flask_login import LoginManager
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stores import load_store
-from webapp.accounts.models import find_user
 from webapp.cookies import CookiePolicy
 from webapp.errors import register_error_handlers
-from webapp.extensions import csrf, db, limiter
+from webapp.extensions import StoreLoginManager, csrf, db, limiter
 from webapp.instance import describe_instance
 from webapp.settings import Settings, load_settings
 
@@ -29,8 +27,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    login_manager = LoginManager(app)
-    login_manager.user_loader(find_user)
+    login_manager = StoreLoginManager(app)
 
     store = load_store(settings)
     store.init_app(app)

@@ -1,5 +1,8 @@
 """The Flask extensions the site uses, created unbound and set up by create_app."""
 
+from typing import Any
+
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -13,6 +16,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class StoreLoginManager(LoginManager):
+    """Flask-Login, minus its remember-me cookie, which logout cannot revoke.
+
+    Remember-me here is the store's own cookie outliving the browser, so the
+    site never sets Flask-Login's ``remember_token``. One a client sends
+    anyway is not parsed (a malformed one crashed the parser) and does not
+    hide the store's own login, as it otherwise would.
+    """
+
+    def _load_user_from_remember_cookie(self, cookie: str) -> Any:
+        return self._load_user_from_request(request)
