@@ -64,10 +64,9 @@ def on_starting(server: Any) -> None:
     """Warn, before any worker starts, when workers would not share logins."""
     try:
         settings = load_settings()
-    except SettingsError:
-        # Each worker refuses to start with the one-sentence reason; say nothing
-        # twice.
-        return
+    except SettingsError as error:
+        # Stop here, once, rather than start workers that each fail the same way.
+        sys.exit(f"Cannot start: {error}")
 
     count = server.cfg.workers
     if count < 2:

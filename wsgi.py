@@ -5,9 +5,14 @@ import sys
 from webapp import create_app
 from webapp.settings import SettingsError
 
+#: gunicorn's "the application could not be loaded": its master stops instead
+#: of restarting a worker that can never start.
+APP_LOAD_ERROR = 4
+
 try:
     app = create_app()
 except SettingsError as error:
-    sys.exit(f"Cannot start: {error}")
+    print(f"Cannot start: {error}", file=sys.stderr)
+    sys.exit(APP_LOAD_ERROR)
 
 application = app

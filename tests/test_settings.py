@@ -31,6 +31,10 @@ GOOD = {"SECRET_KEY": SECRET_KEY}
         ({"SESSION_IDLE_TIMEOUT": "100", "SESSION_MAX_AGE": "50"}, "SESSION_MAX_AGE"),
         ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES"),
         ({"APP_ENV": "staging"}, "APP_ENV"),
+        ({"LOGIN_RATE_LIMIT": "banana"}, "LOGIN_RATE_LIMIT"),
+        ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+        ({"APP_ENV": "development", "SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY"),
     ],
 )
 def test_bad_setting_is_refused_by_name(env: dict[str, str], names: str) -> None:
@@ -55,6 +59,38 @@ def test_unreachable_redis_stops_start_up(tmp_path: Path) -> None:
 
     with pytest.raises(SettingsError, match="REDIS_URL points at a Redis that cannot"):
         create_app(env)
+
+
+def test_unusable_database_stops_start_up(tmp_path: Path) -> None:
+    env = {**GOOD, "DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'a.db'}"}
+
+    with pytest.raises(SettingsError, match="DATABASE_URL points at a database"):
+        create_app(env)
+
+
+def test_gunicorn_stops_instead_of_restarting_a_worker_that_cannot_start() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SECRET_KEY": SECRET_KEY,
+        "SESSION_STORE": "redis",
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "PORT": str(free_port()),
+    }
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+
+    result = subprocess.run(
+        [*command, "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.count("Cannot start: REDIS_URL points at a Redis") == 1
+    assert "Traceback" not in result.stderr
 
 
 def test_development_makes_a_key_and_warns(
@@ -104,7 +140,7 @@ def test_wsgi_start_fails_with_one_sentence() -> None:
         check=False,
     )
 
-    assert result.returncode == 1
+    assert result.returncode == 4
     assert result.stderr.strip().splitlines() == [
         "Cannot start: SESSION_STORE='nosuch' is not a store this site knows;"
         " set it to one of: memory, redis, cookie, jwt."

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stores import load_store
@@ -15,7 +16,7 @@ from webapp.cookies import CookiePolicy
 from webapp.errors import register_error_handlers
 from webapp.extensions import StoreLoginManager, csrf, db, limiter
 from webapp.instance import describe_instance
-from webapp.settings import Settings, load_settings
+from webapp.settings import Settings, SettingsError, load_settings
 
 
 def create_app(environ: Mapping[str, str] | None = None) -> Flask:
@@ -48,8 +49,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     register_error_handlers(app, login_manager)
     register_page_context(app)
 
-    with app.app_context():
-        db.create_all()
+    create_tables(app)
 
     app.wsgi_app = CookiePolicy(app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies:
@@ -60,6 +60,19 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
     announce(app, settings)
     return app
+
+
+def create_tables(app: Flask) -> None:
+    """Create the accounts table, refusing to start when the database cannot."""
+    try:
+        with app.app_context():
+            db.create_all()
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise SettingsError(
+            f"DATABASE_URL points at a database that cannot be used ({reason});"
+            " start that database, fix the URL, or unset it for a local SQLite file."
+        ) from None
 
 
 def configure(app: Flask, settings: Settings) -> None:
@@ -143,5 +156,6 @@ def announce(app: Flask, settings: Settings) -> None:
     if settings.secret_key_generated:
         app.logger.warning(
             "SECRET_KEY is not set, so a random one was made for this process:"
-            " logins will not survive a restart. Set SECRET_KEY to keep them."
+            " whatever it signs (cookie and jwt logins, form tokens) will not"
+            " survive a restart. Set SECRET_KEY to keep them."
         )

@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from stores import REGISTRY
 
 STORE_NAMES = tuple(REGISTRY)
@@ -93,14 +97,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             )
         secret_key = secrets.token_urlsafe(48)
         generated = True
-    _check_key_length("SECRET_KEY", secret_key, development)
+    _check_key_length("SECRET_KEY", secret_key)
     fallbacks = _split_list(env.get("SECRET_KEY_FALLBACKS", ""))
-    _check_fallback_lengths("SECRET_KEY_FALLBACKS", fallbacks, development)
+    _check_fallback_lengths("SECRET_KEY_FALLBACKS", fallbacks)
 
     jwt_key = env.get("JWT_SECRET_KEY", "") or secret_key
-    _check_key_length("JWT_SECRET_KEY", jwt_key, development)
+    _check_key_length("JWT_SECRET_KEY", jwt_key)
     jwt_fallbacks = _split_list(env.get("JWT_SECRET_KEY_FALLBACKS", ""))
-    _check_fallback_lengths("JWT_SECRET_KEY_FALLBACKS", jwt_fallbacks, development)
+    _check_fallback_lengths("JWT_SECRET_KEY_FALLBACKS", jwt_fallbacks)
     if not jwt_fallbacks and not env.get("JWT_SECRET_KEY"):
         jwt_fallbacks = fallbacks
 
@@ -152,35 +156,61 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         jwt_access_lifetime=min(_positive_int(env, "JWT_ACCESS_LIFETIME", 300), idle),
         jwt_leeway=_positive_int(env, "JWT_LEEWAY", 5, minimum=0),
         redis_url=redis_url,
-        database_url=env.get("DATABASE_URL", "").strip() or None,
+        database_url=_database_url(env),
         session_idle_timeout=idle,
         session_max_age=max_age,
         trusted_proxies=_positive_int(env, "TRUSTED_PROXIES", 0, minimum=0),
-        login_rate_limit=env.get("LOGIN_RATE_LIMIT", "").strip() or "10 per minute",
+        login_rate_limit=_rate_limit(env),
         instance_name=env.get("INSTANCE_NAME", "").strip(),
         demo_results=env.get("DEMO_RESULTS", "").strip(),
     )
 
 
-def _check_key_length(name: str, value: str, development: bool) -> None:
-    if len(value.encode()) < MIN_KEY_BYTES and not development:
+def _check_key_length(name: str, value: str) -> None:
+    # Development too: a key set by hand there is as easy to brute-force.
+    if len(value.encode()) < MIN_KEY_BYTES:
         raise SettingsError(
             f"{name} is shorter than {MIN_KEY_BYTES} bytes (256 bits);"
             " set it to a longer random value, not a password."
         )
 
 
-def _check_fallback_lengths(
-    name: str, keys: tuple[str, ...], development: bool
-) -> None:
+def _check_fallback_lengths(name: str, keys: tuple[str, ...]) -> None:
     # A short old key still verifies what it signed, so it weakens the site
     # as much as a short current key would.
-    if development or all(len(key.encode()) >= MIN_KEY_BYTES for key in keys):
+    if all(len(key.encode()) >= MIN_KEY_BYTES for key in keys):
         return
     raise SettingsError(
         f"{name} holds a key shorter than {MIN_KEY_BYTES} bytes (256 bits);"
         " remove it, or rotate to longer random values, not passwords."
     )
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    try:
+        make_url(raw)
+    except ArgumentError:
+        raise SettingsError(
+            "DATABASE_URL is not a database URL; set it like"
+            " sqlite:////var/data/accounts.sqlite3 or"
+            " postgresql+psycopg://user:password@host:5432/name."
+        ) from None
+    return raw
+
+
+def _rate_limit(env: Mapping[str, str]) -> str:
+    raw = env.get("LOGIN_RATE_LIMIT", "").strip() or "10 per minute"
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SettingsError(
+            f"LOGIN_RATE_LIMIT={raw!r} is not a rate limit; set it like"
+            " '10 per minute' or '5/minute;50/hour'."
+        ) from None
+    return raw
 
 
 def _split_list(raw: str) -> tuple[str, ...]:
