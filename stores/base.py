@@ -32,6 +32,16 @@ class Place(StrEnum):
     CLIENT = "client"
 
 
+#: The CHECKS.md lines a store may declare it cannot hold, in a few words.
+CHECK_TITLES = {
+    "L1": "logout revokes a copied cookie",
+    "L4": "see your logins and end the others",
+    "L5": "a request running at logout cannot undo it",
+    "R3": "two instances accept each other's cookies",
+    "F4": "login attempts counted for all instances",
+}
+
+
 class StoreUnavailable(Exception):
     """The server a store depends on cannot be reached; the request gets a 503."""
 

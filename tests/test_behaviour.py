@@ -166,3 +166,14 @@ def test_pages_render(client: FlaskClient) -> None:
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_usernames_ignore_case(client: FlaskClient, actions: Actions) -> None:
+    assert actions.register(username="Alice").status_code == 302
+    actions.log_out()
+
+    assert actions.register(username="ALICE").status_code == 409
+    assert actions.log_in(username="aLiCe").status_code == 302
+    me = client.get("/api/me")
+    assert me.json is not None
+    assert me.json["username"] == "alice"

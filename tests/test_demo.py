@@ -57,6 +57,16 @@ def demo_environment(tmp: Path) -> dict[str, str]:
     }
 
 
+#: Runs a command with Ctrl-C doing what it does in a terminal, even when this
+#: test runs as a background job, where the shell starts it with SIGINT ignored.
+WITH_DEFAULT_SIGINT = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL);"
+    " os.execv(sys.argv[1], sys.argv[1:])",
+]
+
+
 def demo_command(tmp: Path, *options: str) -> list[str]:
     """Return the command line of a demo run that saves its matrix in ``tmp``."""
     return [
@@ -200,7 +210,10 @@ def test_interrupted_run_stops_everything_it_started(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
     demo = subprocess.Popen(
-        demo_command(tmp_path, "--stores", "memory,redis-instance"),
+        [
+            *WITH_DEFAULT_SIGINT,
+            *demo_command(tmp_path, "--stores", "memory,redis-instance"),
+        ],
         cwd=ROOT,
         env=demo_environment(tmp_path),
         stdout=subprocess.PIPE,

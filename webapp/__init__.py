@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stores import load_store
+from stores.base import CHECK_TITLES
 from webapp.cookies import CookiePolicy
 from webapp.errors import register_error_handlers
 from webapp.extensions import StoreLoginManager, csrf, db, limiter
@@ -121,6 +122,7 @@ def register_page_context(app: Flask) -> None:
             "prediction": store.prediction(),
             "instance": app.extensions["instance"],
             "store_form_fields": store.form_fields,
+            "check_titles": CHECK_TITLES,
         }
 
     @app.after_request

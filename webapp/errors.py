@@ -90,8 +90,8 @@ def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
         return error_response(
             503,
             "Service unavailable",
-            "The server that keeps logins cannot be reached right now."
-            " Nothing was lost; try again in a moment.",
+            "The server that keeps logins cannot be reached right now;"
+            " try again in a moment.",
         )
 
     for outage in outages:
@@ -110,10 +110,11 @@ def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
         if isinstance(error, InternalServerError):
             return internal_error(error)
         if error.code == 429:
+            attempts = "login" if request.endpoint == "auth.login" else "registration"
             return error_response(
                 429,
                 "Too many attempts",
-                "Too many login attempts from here or for this account;"
+                f"Too many {attempts} attempts from here or for this account;"
                 " wait a minute and try again.",
             )
         return error_response(error.code or 500, error.name, error.description or "")

@@ -6,7 +6,7 @@ import click
 from flask import Blueprint
 
 from webapp.accounts.models import create_user, username_taken
-from webapp.auth.forms import PASSWORD_MIN, USERNAME_PATTERN
+from webapp.auth.forms import PASSWORD_MIN, USERNAME_PATTERN, folded
 
 bp = Blueprint("accounts", __name__, cli_group=None)
 
@@ -16,6 +16,7 @@ bp = Blueprint("accounts", __name__, cli_group=None)
 @click.password_option(help="The new account's password (prompted if omitted).")
 def create_user_command(username: str, password: str) -> None:
     """Add an account named USERNAME; the password is prompted for."""
+    username = folded(username) or ""
     if not USERNAME_PATTERN.fullmatch(username):
         raise click.BadParameter(
             "use 3 to 32 letters, digits, '.', '_' or '-'.", param_hint="USERNAME"

@@ -13,10 +13,17 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 
 
+def folded(name: str | None) -> str | None:
+    """Fold a username to lower case, so ``Alice`` and ``alice`` are one account."""
+    return name.strip().lower() if name else name
+
+
 class LoginForm(FlaskForm):
     """Username, password and an optional "remember me"."""
 
-    username = StringField("Username", validators=[DataRequired(), Length(max=32)])
+    username = StringField(
+        "Username", filters=[folded], validators=[DataRequired(), Length(max=32)]
+    )
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
     )
@@ -28,6 +35,7 @@ class RegisterForm(FlaskForm):
 
     username = StringField(
         "Username",
+        filters=[folded],
         validators=[
             DataRequired(),
             Regexp(

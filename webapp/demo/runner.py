@@ -65,6 +65,9 @@ def main(
     ``outputs`` maps "json" and "markdown" to the files to write.
     """
     console = Console(highlight=False)
+    if not console.is_terminal:
+        # Piped into a file or CI, keep the table's rows on one line each.
+        console.width = 160
     try:
         with sigterm_as_interrupt():
             matrix = run(rows, scenarios, redis_url, requests, command, console)
