@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, current_app, request, session
+from flask import Flask, Request, request, session
 from flask_session.redis import RedisSessionInterface
 from redis import Redis
 from redis.exceptions import RedisError
@@ -118,5 +118,4 @@ def refuse_during_outage() -> None:
     platform to replace a healthy instance.
     """
     if getattr(session, "unavailable", False) and request.path != "/healthz":
-        current_app.logger.warning("Redis is unavailable; answering 503")
         raise StoreUnavailable("the session store (Redis) is unavailable")
