@@ -65,15 +65,22 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
 def create_tables(app: Flask) -> None:
     """Create the accounts table, refusing to start when the database cannot."""
-    try:
-        with app.app_context():
-            db.create_all()
-    except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise SettingsError(
-            f"DATABASE_URL points at a database that cannot be used ({reason});"
-            " start that database, fix the URL, or unset it for a local SQLite file."
-        ) from None
+    # Workers and instances that start together race to create the table; the
+    # loser's second look finds it there.
+    for attempt in (1, 2):
+        try:
+            with app.app_context():
+                db.create_all()
+            return
+        except SQLAlchemyError as error:
+            if attempt == 1:
+                continue
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise SettingsError(
+                f"DATABASE_URL points at a database that cannot be used ({reason});"
+                " start that database, fix the URL, or unset it for a local"
+                " SQLite file."
+            ) from None
 
 
 def configure(app: Flask, settings: Settings) -> None:
