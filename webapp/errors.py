@@ -26,8 +26,11 @@ FRESH_FORMS: dict[str, str | None] = {
     "auth.register": None,
     "auth.logout": "pages.home",
 }
-#: Flask-WTF's reasons that mean a genuine form has grown too old.
-EXPIRED_REASONS = ("The CSRF token has expired.", "The CSRF session token is missing.")
+#: Flask-WTF's reason that means a genuine form has grown too old. Any other
+#: reason (a missing session above all: a cross-site POST carries no SameSite
+#: cookie) gets a 400 that sets no cookie, or another site could log a user
+#: out by making the fresh form's session overwrite theirs.
+EXPIRED_REASONS = ("The CSRF token has expired.",)
 
 
 def wants_json() -> bool:
@@ -52,12 +55,10 @@ def fresh_form_url(error: CSRFError) -> str | None:
     endpoint = request.endpoint or ""
     if wants_json() or endpoint not in FRESH_FORMS:
         return None
+    if error.description not in EXPIRED_REASONS:
+        return None
     page = FRESH_FORMS[endpoint]
-    if page is None:
-        return request.full_path.rstrip("?")
-    # The logout form sits on every page, so it is the one most often left
-    # open; only a token that was once genuine earns it a second chance.
-    return url_for(page) if error.description in EXPIRED_REASONS else None
+    return request.full_path.rstrip("?") if page is None else url_for(page)
 
 
 def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
@@ -86,7 +87,9 @@ def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
         return redirect(fresh_form)
 
     def store_unavailable(error: Exception) -> Any:
-        app.logger.warning("The session store is unavailable: %s", error)
+        app.logger.warning(
+            "The session store is unavailable: %s", error.__cause__ or error
+        )
         return error_response(
             503,
             "Service unavailable",
@@ -96,6 +99,15 @@ def register_error_handlers(app: Flask, login_manager: LoginManager) -> None:
 
     for outage in outages:
         app.register_error_handler(outage, store_unavailable)
+
+    flask_log_exception = app.log_exception
+
+    def log_exception(exc_info: Any) -> None:
+        # An outage is logged as one warning by its handler, not as a traceback.
+        if not isinstance(exc_info[1], outages):
+            flask_log_exception(exc_info)
+
+    app.log_exception = log_exception  # type: ignore[method-assign]
 
     @app.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError) -> Any:

@@ -313,3 +313,18 @@ def test_F5_an_expired_logout_form_gets_a_fresh_form_and_a_message(
     assert "form had expired" in home
     assert actions.log_out().status_code == 302
     assert not logged_in(client)
+
+
+def test_F1_a_cross_site_post_is_refused_and_sets_no_cookie(app: Flask) -> None:
+    # A SameSite=Lax cookie is not sent with another site's POST, so the
+    # request arrives with no session; answering it with a fresh session would
+    # overwrite the victim's login cookie.
+    other_site = app.test_client()
+
+    for path in ("/logout", "/login", "/register"):
+        response = other_site.post(
+            path, data={"csrf_token": "forged", "username": "a", "password": "b"}
+        )
+
+        assert response.status_code == 400, path
+        assert response.headers.getlist("Set-Cookie") == [], path
