@@ -215,13 +215,24 @@ class JWTStore(Store):
         return None
 
     def within_lifetime(self, claims: dict[str, Any]) -> bool:
-        """Check the claims this store relies on, and the absolute lifetime."""
-        login_at = claims.get("login_at")
-        if not isinstance(login_at, int) or not isinstance(claims.get("csrf"), str):
+        """Check the claims this store relies on, and both lifetimes.
+
+        Tokens are re-issued while the user is active, so the newest token's
+        ``iat`` is when the user was last seen: older than the idle timeout
+        means idle, to the second, whatever JWT_LEEWAY allows on ``exp``.
+        """
+        login_at, issued_at = claims.get("login_at"), claims.get("iat")
+        if not isinstance(login_at, int) or not isinstance(issued_at, int | float):
             return False
         if not isinstance(claims.get("exp"), int | float):
             return False
-        return time.time() - login_at <= self.settings.session_max_age
+        if not isinstance(claims.get("csrf"), str):
+            return False
+        now = time.time()
+        return (
+            now - login_at <= self.settings.session_max_age
+            and now - issued_at <= self.settings.session_idle_timeout
+        )
 
     def load_user(self, _request: Any) -> User | None:
         """Find the user a valid token names, for Flask-Login's ``current_user``."""
@@ -302,9 +313,7 @@ class JWTStore(Store):
         """Set fresh access and refresh cookies that carry ``login``'s claims."""
         settings = self.settings
         remaining = login["login_at"] + settings.session_max_age - int(time.time())
-        # A token is still accepted for JWT_LEEWAY seconds after it expires, so
-        # it expires that much earlier than the idle timeout would have it.
-        idle = max(settings.session_idle_timeout - settings.jwt_leeway, 1)
+        idle = settings.session_idle_timeout
         access = create_access_token(
             identity,
             additional_claims=login,

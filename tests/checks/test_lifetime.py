@@ -88,6 +88,20 @@ def test_L2_an_idle_login_ends_on_the_server(
     assert not logged_in(replay(app, at_login))
 
 
+def test_L2_the_idle_timeout_holds_to_the_second_whatever_the_leeway(
+    make_app: Callable[..., Flask], clock: time_machine.Coordinates
+) -> None:
+    app = make_app(**{**LIFETIMES, "JWT_LEEWAY": str(IDLE // 2)})
+    browser = app.test_client()
+    Actions(browser).register()
+
+    clock.shift(IDLE - 1)
+    assert logged_in(browser)
+    clock.shift(IDLE + 1)
+
+    assert not logged_in(browser)
+
+
 def test_L2_an_active_login_ends_at_its_absolute_lifetime(
     make_app: Callable[..., Flask], clock: time_machine.Coordinates
 ) -> None:
