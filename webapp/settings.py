@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from limits import parse_many
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from stores import REGISTRY
 
@@ -191,12 +191,13 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     if not raw:
         return None
     try:
-        make_url(raw)
-    except ArgumentError:
+        make_url(raw).get_dialect().import_dbapi()
+    except (ArgumentError, NoSuchModuleError, ImportError):
         raise SettingsError(
-            "DATABASE_URL is not a database URL; set it like"
+            "DATABASE_URL is not a database URL this site can use; set it like"
             " sqlite:////var/data/accounts.sqlite3 or"
-            " postgresql+psycopg://user:password@host:5432/name."
+            " postgresql+psycopg://user:password@host:5432/name"
+            " (postgres:// and postgresql:// need the +psycopg driver)."
         ) from None
     return raw
 
@@ -204,12 +205,14 @@ def _database_url(env: Mapping[str, str]) -> str | None:
 def _rate_limit(env: Mapping[str, str]) -> str:
     raw = env.get("LOGIN_RATE_LIMIT", "").strip() or "10 per minute"
     try:
-        parse_many(raw)
+        allowed = [limit.amount for limit in parse_many(raw)]
     except ValueError:
+        allowed = [0]
+    if not allowed or min(allowed) < 1:
         raise SettingsError(
-            f"LOGIN_RATE_LIMIT={raw!r} is not a rate limit; set it like"
-            " '10 per minute' or '5/minute;50/hour'."
-        ) from None
+            f"LOGIN_RATE_LIMIT={raw!r} is not a rate limit that lets anyone in;"
+            " set it like '10 per minute' or '5/minute;50/hour'."
+        )
     return raw
 
 
