@@ -156,3 +156,36 @@ def test_R3_a_missing_secret_refuses_to_start_outside_development(
     assert "SECRET_KEY is not set" in caplog.text
     other = create_app({**env, "APP_ENV": "development"})
     assert other.config["SECRET_KEY"] != developing.config["SECRET_KEY"]
+
+
+@redis_backed
+def test_R1_a_registration_during_an_outage_leaves_no_account(
+    make_app: Callable[..., Flask], redis_outage: RedisOutage
+) -> None:
+    app = make_app(REDIS_URL=redis_outage.url)
+    browser = app.test_client()
+    form = hidden_fields(browser.get("/register").get_data(as_text=True))
+    redis_outage.begin()
+
+    refused = browser.post(
+        "/register", data={**form, "username": "olga", "password": "correct horse"}
+    )
+
+    assert refused.status_code == 503
+    redis_outage.end()
+    assert Actions(app.test_client()).register(username="olga").status_code == 302
+
+
+def test_two_registrations_racing_for_one_name_make_one_account(
+    app: Flask,
+) -> None:
+    from webapp.accounts.models import add_user
+    from webapp.extensions import db
+
+    with app.app_context():
+        first = add_user("racer", "correct horse")
+        db.session.commit()
+        second = add_user("racer", "correct horse")
+
+    assert first is not None
+    assert second is None

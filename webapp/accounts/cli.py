@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from flask import Blueprint
 
-from webapp.accounts.models import create_user, username_taken
+from webapp.accounts.models import add_user, username_taken
 from webapp.auth.forms import PASSWORD_MIN, USERNAME_PATTERN, folded
+from webapp.extensions import db
 
 bp = Blueprint("accounts", __name__, cli_group=None)
 
@@ -28,5 +29,6 @@ def create_user_command(username: str, password: str) -> None:
     if username_taken(username):
         raise click.ClickException(f"An account named {username!r} already exists.")
 
-    create_user(username, password)
+    add_user(username, password)
+    db.session.commit()
     click.echo(f"Created account {username!r}.")

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy import String
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -70,12 +71,21 @@ def authenticate(username: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def create_user(username: str, password: str) -> User:
-    """Add an account; the caller has checked that the name is free."""
+def add_user(username: str, password: str) -> User | None:
+    """Add an account to the open transaction; None if the name is taken.
+
+    The caller commits, so that an account whose first login fails is not
+    left behind. Two registrations racing for one name meet at the unique
+    index: the second gets None, not an error.
+    """
     user = User(username=username)
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return None
     return user
 
 

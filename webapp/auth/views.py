@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     redirect,
     render_template,
@@ -12,10 +13,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from webapp.accounts.models import authenticate, create_user, username_taken
+from webapp.accounts.models import add_user, authenticate, username_taken
 from webapp.auth.forms import LoginForm, RegisterForm
 from webapp.auth.redirects import safe_next
-from webapp.extensions import limiter
+from webapp.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -40,19 +41,29 @@ def register() -> ResponseReturnValue:
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("auth/register.html", form=form), status
-    if username_taken(form.username.data):
+    user = None
+    if not username_taken(form.username.data):
+        user = add_user(form.username.data, form.password.data)
+    if user is None:
         form.username.errors.append("That name is taken; choose another.")
         return render_template("auth/register.html", form=form), 409
 
-    user = create_user(form.username.data, form.password.data)
     response = redirect(next_path or url_for("pages.home"))
     current_app.extensions["store"].log_in(user, remember=False, response=response)
+    db.session.commit()
     return response
 
 
+def failed(response: Response) -> bool:
+    """Say whether a login attempt failed; only failures count against a limit."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_rate_limit, methods=["POST"])
-@limiter.limit(login_rate_limit, key_func=attempted_account, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"], deduct_when=failed)
+@limiter.limit(
+    login_rate_limit, key_func=attempted_account, methods=["POST"], deduct_when=failed
+)
 def login() -> ResponseReturnValue:
     """Check a username and password and start a new login."""
     form = LoginForm()
