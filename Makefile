@@ -18,9 +18,18 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# A development key kept between runs, so that cookie and jwt logins survive a
+# restart of `make run` as they would in production. Never used outside it.
+DEV_KEY := instance/development-secret-key
+
+$(DEV_KEY):
+	mkdir -p instance
+	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
+
 ## Serve the site on http://127.0.0.1:$(PORT) (memory store unless SESSION_STORE says otherwise).
-run: $(VENV)/.installed
-	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+run: $(VENV)/.installed $(DEV_KEY)
+	APP_ENV=$${APP_ENV:-development} SECRET_KEY=$${SECRET_KEY:-$$(cat $(DEV_KEY))} \
+	  $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 ## Replace real instances and measure which stores kept their users logged in.
 demo: $(VENV)/.dev-installed

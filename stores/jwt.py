@@ -354,7 +354,12 @@ class JWTStore(Store):
         """Say that logins live in signed tokens, and where revocations live."""
         return Residence(
             state=Place.CLIENT,
-            state_detail="client token, signed with JWT_SECRET_KEY",
+            state_detail="client token, signed with "
+            + (
+                "SECRET_KEY"
+                if self.settings.jwt_secret_key == self.settings.secret_key
+                else "JWT_SECRET_KEY"
+            ),
             revocation=self.blocklist.place,
             revocation_detail=f"revocation list in {self.blocklist.detail}",
             signed_with_secret_key=True,

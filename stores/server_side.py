@@ -141,7 +141,7 @@ class ServerSideStore(SessionStore):
             decoded={
                 # The full id is a credential; a page that printed it would
                 # hand it to any script on the site, HttpOnly or not.
-                "session id": f"{value[:6]}… ({len(value)} characters)",
+                "session id": f"{value[:6]}... ({len(value)} characters)",
                 "record on the server": record
                 if record is not None
                 else "none: the server never issued this id, or it has ended",

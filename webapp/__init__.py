@@ -130,6 +130,7 @@ def register_page_context(app: Flask) -> None:
             "instance": app.extensions["instance"],
             "store_form_fields": store.form_fields,
             "check_titles": CHECK_TITLES,
+            "settings": app.extensions["settings"],
         }
 
     @app.after_request
