@@ -32,11 +32,6 @@ class Scenario:
         """Return the name ``--scenarios`` accepts for this scenario."""
         return self.key.replace("_", "-")
 
-    @property
-    def asks_about_revocation(self) -> bool:
-        """Say whether "yes" means a copied cookie is refused, not a login kept."""
-        return self.yes == "refused"
-
 
 #: The columns, keyed like the fields of ``stores.base.Prediction``.
 SCENARIOS = (
