@@ -14,7 +14,7 @@ from flask_session.redis import RedisSessionInterface
 from redis import Redis
 from redis.exceptions import RedisError
 
-from stores.base import Residence, StoreUnavailable, redis_place
+from stores.base import Place, Residence, StoreUnavailable, redis_place
 from stores.logins import RedisLoginIndex
 from stores.server_side import NoResurrectionMixin, ServerSideStore
 from webapp.settings import SettingsError
@@ -103,6 +103,17 @@ class RedisStore(ServerSideStore):
         )
         self.index = RedisLoginIndex(self.client, "session-logins:")
         return self.interface
+
+    def limits(self) -> dict[str, str]:
+        """Name what a Redis on the instance itself cannot hold."""
+        assert self.settings.redis_url is not None
+        place, detail = redis_place(self.settings.redis_url)
+        if place is not Place.INSTANCE:
+            return {}
+        return {
+            "R3": f"the logins live in {detail}: a second instance has a Redis"
+            " of its own and does not know them, and a replacement loses them.",
+        }
 
     def residence(self) -> Residence:
         """Say which Redis keeps the logins, and whether it is on this instance."""
