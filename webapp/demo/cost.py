@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 from redis import Redis
 from rich.console import Console
 from rich.table import Table
 
 from webapp.demo.client import Visitor
-from webapp.demo.processes import Instance, RedisServer
+from webapp.demo.fleet import open_fleet
+from webapp.demo.processes import Instance
 from webapp.demo.rows import ROWS, StoreRow
 
 PASSWORD = "correct horse battery"  # noqa: S105 (a throwaway account on a throwaway instance)
@@ -91,21 +90,9 @@ def measure(
 def run(requests: int) -> list[Cost]:
     """Measure every row against one shared Redis and one accounts database."""
     costs: list[Cost] = []
-    with ExitStack() as stack:
-        redis = stack.enter_context(RedisServer("cost-shared-redis", host="127.0.0.2"))
-        database = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        shared = Redis.from_url(redis.url)
-        stack.callback(shared.close)
+    with open_fleet() as fleet, Redis.from_url(fleet.redis_url) as shared:
         for row in ROWS:
-            env = {
-                "APP_ENV": "production",
-                "SECRET_KEY": "cost-benchmark-secret-key-0123456789abcdef",
-                "DATABASE_URL": f"sqlite:///{database / 'accounts.sqlite3'}",
-                "LOGIN_RATE_LIMIT": "1000 per minute",
-                **row.environment,
-            }
-            if row.external_redis:
-                env["REDIS_URL"] = redis.url
+            env = fleet.environment(row)
             costs.append(measure(row, env, requests, shared, f"cost{len(costs)}"))
     return costs
 
