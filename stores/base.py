@@ -105,6 +105,13 @@ class InspectedCookie:
     role: str
     decoded: Any = None
 
+    @classmethod
+    def of(
+        cls, name: str, value: str, role: str, decoded: Any = None
+    ) -> InspectedCookie:
+        """Describe the cookie ``name=value``, sized as the browser sends it."""
+        return cls(name, len(name) + 1 + len(value), role, decoded)
+
 
 def redis_place(redis_url: str) -> tuple[Place, str]:
     """Say whether a Redis URL points at this instance or at a shared server.

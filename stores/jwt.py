@@ -383,11 +383,8 @@ class JWTStore(Store):
             claims: Any = decode_token(value, allow_expired=True)
         except INVALID_TOKEN_ERRORS as error:
             claims = f"not accepted: {error}"
-        return InspectedCookie(
-            name=name,
-            size=len(name) + 1 + len(value),
-            role=roles[name],
-            decoded={"header": header, "claims": claims},
+        return InspectedCookie.of(
+            name, value, roles[name], {"header": header, "claims": claims}
         )
 
     def limits(self) -> dict[str, str]:

@@ -106,13 +106,13 @@ class RedisStore(ServerSideStore):
 
     def limits(self) -> dict[str, str]:
         """Name what a Redis on the instance itself cannot hold."""
-        assert self.settings.redis_url is not None
-        place, detail = redis_place(self.settings.redis_url)
-        if place is not Place.INSTANCE:
+        residence = self.residence()
+        if residence.state is not Place.INSTANCE:
             return {}
         return {
-            "R3": f"the logins live in {detail}: a second instance has a Redis"
-            " of its own and does not know them, and a replacement loses them.",
+            "R3": f"the logins live in {residence.state_detail}: a second instance"
+            " has a Redis of its own and does not know them, and a replacement"
+            " loses them.",
         }
 
     def residence(self) -> Residence:

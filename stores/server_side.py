@@ -131,14 +131,12 @@ class ServerSideStore(SessionStore):
         if name != current_app.config["SESSION_COOKIE_NAME"]:
             return None
 
-        record = self.interface._retrieve_session_data(
-            self.interface._get_store_id(value)
-        )
-        return InspectedCookie(
-            name=name,
-            size=len(name) + 1 + len(value),
-            role="session id",
-            decoded={
+        record = self.interface.read_record(value)
+        return InspectedCookie.of(
+            name,
+            value,
+            "session id",
+            {
                 # The full id is a credential; a page that printed it would
                 # hand it to any script on the site, HttpOnly or not.
                 "session id": f"{value[:6]}... ({len(value)} characters)",

@@ -90,6 +90,4 @@ def inspect_signed_session(name: str, value: str, role: str) -> InspectedCookie:
         payload = serializer.loads(value) if serializer else None
     except BadSignature:
         payload = "not accepted: the signature does not match or it has expired"
-    return InspectedCookie(
-        name=name, size=len(name) + 1 + len(value), role=role, decoded=payload
-    )
+    return InspectedCookie.of(name, value, role, payload)

@@ -29,10 +29,9 @@ def inspector() -> str:
     store = current_app.extensions["store"]
     cookies = []
     for name, value in request.cookies.items(multi=True):
-        size = len(name) + 1 + len(value)
         cookies.append(
             store.inspect_cookie(name, value)
-            or InspectedCookie(name=name, size=size, role="not this store's")
+            or InspectedCookie.of(name, value, "not this store's")
         )
     return render_template("pages/session.html", cookies=cookies)
 
