@@ -31,8 +31,8 @@ def sessions() -> str:
 def end_sessions() -> ResponseReturnValue:
     """End one login, or every login but this one."""
     store = current_app.extensions["store"]
-    logins = store.active_logins(current_user) or []
     if request.form.get("others"):
+        logins = store.active_logins(current_user) or []
         targets = [login.login_id for login in logins if not login.current]
     else:
         targets = [request.form.get("login_id", "")]
