@@ -61,7 +61,7 @@ logconfig_dict = {
 
 
 def on_starting(server: Any) -> None:
-    """Warn, before any worker starts, when workers would not share logins."""
+    """Refuse bad settings once, and warn when workers would not share logins."""
     try:
         settings = load_settings()
     except SettingsError as error:
